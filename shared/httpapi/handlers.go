@@ -76,8 +76,10 @@ func requestID(req events.APIGatewayV2HTTPRequest) string {
 	if id := req.RequestContext.RequestID; id != "" {
 		return id
 	}
-	return "req_" + tokens.NewSecret("")[:32]
+	return "req_" + randomRequestID()
 }
+
+func randomRequestID() string { return tokens.NewSecret("")[:32] }
 
 // CreateSession serves POST /functions/v1/sessions.
 func (h *Handlers) CreateSession() Handler {
