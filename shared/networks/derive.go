@@ -22,6 +22,7 @@ const (
 	labelPAR        = "atlas-sandbox/v1/par"
 	labelExpiry     = "atlas-sandbox/v1/token-expiry"
 	labelCryptogram = "atlas-sandbox/v1/cryptogram"
+	labelNotify     = "atlas-sandbox/v1/notification-secret"
 )
 
 // keyedHash returns HMAC-SHA256(key, label || len(f1) || f1 || len(f2) || f2

@@ -98,6 +98,26 @@ func (m *memState) SetStatus(ctx context.Context, network Network, reference str
 }
 
 // snapshot returns a copy of every stored account.
+func (m *memState) ReplaceAccount(ctx context.Context, prev, next Account) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	k := memKey(prev.Network, prev.Reference)
+	cur, ok := m.accounts[k]
+	if !ok {
+		return fault.ErrNotFound
+	}
+	if cur.Status != prev.Status || cur.Generation != prev.Generation ||
+		cur.ExpiryMonth != prev.ExpiryMonth || cur.ExpiryYear != prev.ExpiryYear ||
+		cur.CardLast4 != prev.CardLast4 {
+		return fault.ErrConflict
+	}
+	cur.Status, cur.Generation = next.Status, next.Generation
+	cur.ExpiryMonth, cur.ExpiryYear, cur.CardLast4 = next.ExpiryMonth, next.ExpiryYear, next.CardLast4
+	m.accounts[k] = cur
+	return nil
+}
+
 func (m *memState) snapshot() []Account {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -484,6 +484,9 @@ func (failingState) NextATC(context.Context, Network, string) (uint32, error) {
 func (failingState) SetStatus(context.Context, Network, string, []Status, Status) error {
 	return errStoreDown
 }
+func (failingState) ReplaceAccount(context.Context, Account, Account) error {
+	return errStoreDown
+}
 
 func TestStateFailuresPassThrough(t *testing.T) {
 	ctx := context.Background()

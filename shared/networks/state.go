@@ -73,4 +73,11 @@ type State interface {
 	// fault.ErrNotFound. Setting a status to itself (when it is listed in
 	// from) succeeds.
 	SetStatus(ctx context.Context, network Network, reference string, from []Status, to Status) error
+
+	// ReplaceAccount writes next's Status, Generation, ExpiryMonth,
+	// ExpiryYear and CardLast4 over an account, in one conditional step, if
+	// those fields still hold prev's values; otherwise it changes nothing and
+	// fails with fault.ErrConflict. It never touches the ATC, so it does not
+	// race with NextATC. A missing account is fault.ErrNotFound.
+	ReplaceAccount(ctx context.Context, prev, next Account) error
 }

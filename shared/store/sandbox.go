@@ -203,3 +203,32 @@ func (st *SandboxState) absentOr(ctx context.Context, network networks.Network, 
 	}
 	return err
 }
+
+// ReplaceAccount overwrites an account's lifecycle fields if they still
+// hold prev's values. The ATC is left alone.
+func (st *SandboxState) ReplaceAccount(ctx context.Context, prev, next networks.Account) error {
+	n := func(v int) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	_, err := st.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.s.table),
+		Key:       simKey(prev.Network, prev.Reference).av(),
+		UpdateExpression: aws.String("SET #status = :status, #gen = :gen, #em = :em, " +
+			"#ey = :ey, #last4 = :last4"),
+		ConditionExpression: aws.String("attribute_exists(#pk) AND #status = :pstatus AND " +
+			"#gen = :pgen AND #em = :pem AND #ey = :pey AND #last4 = :plast4"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": infra.AttrPK, "#status": "status", "#gen": "generation",
+			"#em": "expiryMonth", "#ey": "expiryYear", "#last4": "cardLast4",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":status": str(string(next.Status)), ":gen": n(int(next.Generation)),
+			":em": n(next.ExpiryMonth), ":ey": n(next.ExpiryYear), ":last4": str(next.CardLast4),
+			":pstatus": str(string(prev.Status)), ":pgen": n(int(prev.Generation)),
+			":pem": n(prev.ExpiryMonth), ":pey": n(prev.ExpiryYear), ":plast4": str(prev.CardLast4),
+		},
+	})
+	if err := conditional(err, "replacing sandbox account"); err != nil {
+		return st.absentOr(ctx, prev.Network, prev.Reference, err)
+	}
+	return nil
+}

@@ -47,9 +47,15 @@ type NetworkToken struct {
 	CardExpYear    int    `dynamodbav:"cardExpYear"`
 	PAR            string `dynamodbav:"par"`
 	Status         string `dynamodbav:"status"`
-	Version        int    `dynamodbav:"version"`
-	CreatedAt      string `dynamodbav:"createdAt"`
-	UpdatedAt      string `dynamodbav:"updatedAt"`
+	// SuspendedBy says who suspended a suspended token: "token_requestor"
+	// (the merchant, through us) or "issuer". Only the same party resumes.
+	SuspendedBy string `dynamodbav:"suspendedBy,omitempty"`
+	// NetworkStatusAt is the newest status timestamp a network notification
+	// carried; older or equal notifications are not applied again.
+	NetworkStatusAt string `dynamodbav:"networkStatusAt,omitempty"`
+	Version         int    `dynamodbav:"version"`
+	CreatedAt       string `dynamodbav:"createdAt"`
+	UpdatedAt       string `dynamodbav:"updatedAt"`
 }
 
 // CardLink ties a card token to the network token made from it, so that a

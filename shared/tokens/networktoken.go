@@ -261,7 +261,11 @@ func (s *Service) cryptogramFor(ctx context.Context, rec store.NetworkToken) (Cr
 	if err != nil {
 		return Cryptogram{}, fmt.Errorf("cryptogram at %s: %w", rec.Network, err)
 	}
-	return Cryptogram{Cryptogram: c, ExpiresAt: s.now().UTC().Add(CryptogramLifetime)}, nil
+	expiresAt := s.now().UTC().Add(CryptogramLifetime).Truncate(time.Second)
+	if err := s.store.PutCryptogramIssue(ctx, rec.ID, c.ATC, expiresAt); err != nil {
+		return Cryptogram{}, fmt.Errorf("recording cryptogram: %w", err)
+	}
+	return Cryptogram{Cryptogram: c, ExpiresAt: expiresAt}, nil
 }
 
 // DeleteNetworkToken deletes a token at its network, for good. Deleting a
@@ -284,7 +288,7 @@ func (s *Service) DeleteNetworkToken(ctx context.Context, sess Session, ntID str
 
 	prev := rec.Version
 	rec.Status, rec.Version, rec.UpdatedAt = store.StatusDeleted, prev+1, s.timestamp()
-	event, err := s.outbox(publish.NetworkTokenDeleted, rec.MerchantID, tokenEventData(rec))
+	event, err := s.outbox(publish.NetworkTokenDeleted, rec.MerchantID, statusData(rec, reasonMerchantRequest))
 	if err != nil {
 		return NetworkToken{}, err
 	}
