@@ -414,7 +414,17 @@ func TestCryptogramSingleUseUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, out := h.call(h.app.Handlers.Authorize(), "POST", "/x", f.auth, "", nil, string(payload))
+			req := request("POST", "/functions/v1/sandbox/authorizations", f.auth, "", nil, string(payload))
+			resp, err := h.app.Handlers.Authorize()(context.Background(), req)
+			if err != nil {
+				results <- "go error: " + err.Error()
+				return
+			}
+			out, err := checkResponse(resp)
+			if err != nil {
+				results <- err.Error()
+				return
+			}
 			results <- fmt.Sprint(out["status"], "/", out["declineReason"])
 		}()
 	}
