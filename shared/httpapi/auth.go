@@ -76,6 +76,7 @@ func (h *Handlers) sessionFromQuery(ctx context.Context, c call) (tokens.Session
 	}
 	for name := range c.req.QueryStringParameters {
 		if name != "session_id" {
+			name = echoable(name)
 			return tokens.Session{}, fault.Param(fault.ErrInvalid, "unknown_parameter", name,
 				"Unknown parameter: "+name+".")
 		}

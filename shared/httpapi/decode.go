@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/atlas-network-tokens/atlas/shared/fault"
+	"github.com/atlas-network-tokens/atlas/shared/logging"
 )
 
 // MaxBodyBytes is the largest request body the API reads; a larger one is
@@ -90,7 +91,7 @@ func unknownFields(v any, t reflect.Type, prefix string) error {
 	for k, child := range obj {
 		ft, ok := fields[k]
 		if !ok {
-			param := joinParam(prefix, k)
+			param := joinParam(prefix, echoable(k))
 			return fault.Param(fault.ErrInvalid, "unknown_parameter", param,
 				"Unknown parameter: "+param+".")
 		}
@@ -119,6 +120,20 @@ func missingFields(v reflect.Value, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// maxEchoedName bounds how much of a caller's unknown field name an error
+// repeats back.
+const maxEchoedName = 64
+
+// echoable makes a caller-chosen name safe to put in an error body and a
+// log line: card-number-shaped digits masked, length bounded.
+func echoable(name string) string {
+	name = logging.Scrub(name)
+	if len(name) > maxEchoedName {
+		name = name[:maxEchoedName] + "…"
+	}
+	return name
 }
 
 func jsonName(f reflect.StructField) string {

@@ -171,10 +171,16 @@ func openDatabase(dir string) (db *data.Database, err error) {
 // and closes the store. Calling it again returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A short graceful stop lets requests in flight finish; idle
+		// keep-alive connections would hold Shutdown to its deadline, so
+		// whatever is left after it is closed outright.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 
 		err := s.http.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = s.http.Close()
+		}
 		if serveErr := <-s.served; !errors.Is(serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, serveErr)
 		}
