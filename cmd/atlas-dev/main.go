@@ -23,7 +23,9 @@ import (
 	"github.com/atlas-network-tokens/atlas/shared/httpapi"
 	"github.com/atlas-network-tokens/atlas/shared/logging"
 	"github.com/atlas-network-tokens/atlas/shared/publish"
+	"github.com/atlas-network-tokens/atlas/shared/secret"
 	"github.com/atlas-network-tokens/atlas/shared/tokens"
+	"github.com/atlas-network-tokens/atlas/shared/webhook"
 )
 
 const devMerchant = "mer_dev"
@@ -91,6 +93,11 @@ func build(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logg
 		default:
 		}
 	}}
+	hooks, err := localWebhooks(stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.LocalWebhooks = hooks
 	switch backend := os.Getenv("ATLAS_BACKEND"); backend {
 	case "aws":
 		b, err := app.AWSBackends(ctx, cfg)
@@ -128,4 +135,25 @@ func buildEmbedded(ctx context.Context, cfg app.Config, stdout io.Writer, log *s
 	cfg.Table, cfg.KeyID = stack.Table, stack.KeyID
 	b := app.Backends{DynamoDB: stack.DynamoDB, KMS: stack.KMS, Publisher: pub}
 	return app.New(cfg, b, log, opts), cleanup, nil
+}
+
+// localWebhooks stands in for the EventBridge rule and the dispatcher
+// function: every event goes to the merchants' registered endpoints and,
+// when ATLAS_WEBHOOK_URL is set, to that URL too, signed with
+// ATLAS_WEBHOOK_SECRET or with a secret made up here and printed.
+func localWebhooks(stdout io.Writer) (*webhook.DispatcherConfig, error) {
+	url := os.Getenv("ATLAS_WEBHOOK_URL")
+	if url == "" {
+		return &webhook.DispatcherConfig{}, nil
+	}
+	if err := (webhook.Policy{AllowLoopback: true}).Check(url); err != nil {
+		return nil, fmt.Errorf("ATLAS_WEBHOOK_URL: %w", err)
+	}
+	signing := os.Getenv("ATLAS_WEBHOOK_SECRET")
+	if signing == "" {
+		signing = tokens.NewSecret(webhook.PrefixSecret)
+	}
+	fmt.Fprintf(stdout, "Webhooks: every event is also POSTed to %s, signed with %s\n\n", url, signing)
+	target := webhook.Target{EndpointID: "ATLAS_WEBHOOK_URL", URL: url, Secret: secret.New(signing)}
+	return &webhook.DispatcherConfig{Extra: []webhook.Target{target}}, nil
 }

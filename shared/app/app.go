@@ -27,6 +27,7 @@ import (
 	"github.com/atlas-network-tokens/atlas/shared/relay"
 	"github.com/atlas-network-tokens/atlas/shared/store"
 	"github.com/atlas-network-tokens/atlas/shared/tokens"
+	"github.com/atlas-network-tokens/atlas/shared/webhook"
 )
 
 // Stages. The sandbox stage serves the simulated card networks; live has no
@@ -82,12 +83,22 @@ type App struct {
 	Service  *tokens.Service
 	Handlers *httpapi.Handlers
 	Relay    *relay.Relay
+	// Webhooks keeps merchants' webhook endpoints; Dispatcher delivers
+	// events to them (the dispatcher function's job).
+	Webhooks   *webhook.Registry
+	Dispatcher *webhook.Dispatcher
 }
 
 // Options tune New for tests and the dev server.
 type Options struct {
 	Now    func() time.Time // the clock; nil means time.Now
 	Queued func()           // called when events were queued; may be nil
+	// LocalWebhooks, when not nil, delivers every event in process after
+	// Backends.Publisher took it, to the merchants' endpoints and to its
+	// Extra targets, as the EventBridge rule and dispatcher function do in
+	// AWS; in the sandbox stage it also admits endpoints on loopback hosts.
+	// Empty Directory, Client and Log are filled in.
+	LocalWebhooks *webhook.DispatcherConfig
 }
 
 // New wires an App on the given backends.
@@ -105,14 +116,43 @@ func New(cfg Config, b Backends, log *slog.Logger, opts Options) *App {
 	svc := tokens.New(tokens.Config{
 		Store: st, Sealer: sealer, Networks: nets, Now: now, Queued: opts.Queued,
 	})
+	policy := webhook.Policy{AllowLoopback: opts.LocalWebhooks != nil && cfg.Stage == StageSandbox}
+	hooks := webhook.NewRegistry(st, sealer, policy, now)
+	dispatcher, pub := webhookDelivery(hooks, policy, b.Publisher, log, opts.LocalWebhooks)
 	return &App{
-		Config:   cfg,
-		Log:      log,
-		Store:    st,
-		Service:  svc,
-		Handlers: httpapi.New(svc, log),
-		Relay:    relay.New(st, b.Publisher, log),
+		Config:     cfg,
+		Log:        log,
+		Store:      st,
+		Service:    svc,
+		Handlers:   httpapi.New(svc, log).WithWebhooks(hooks),
+		Relay:      relay.New(st, pub, log),
+		Webhooks:   hooks,
+		Dispatcher: dispatcher,
 	}
+}
+
+// webhookDelivery builds the dispatcher and the publisher the relay uses:
+// next alone, or next followed by in-process delivery when local is set.
+func webhookDelivery(reg *webhook.Registry, policy webhook.Policy, next publish.Publisher,
+	log *slog.Logger, local *webhook.DispatcherConfig) (*webhook.Dispatcher, publish.Publisher) {
+	var dc webhook.DispatcherConfig
+	if local != nil {
+		dc = *local
+	}
+	if dc.Directory == nil {
+		dc.Directory = reg
+	}
+	if dc.Client == nil {
+		dc.Client = webhook.NewClient(policy)
+	}
+	if dc.Log == nil {
+		dc.Log = log
+	}
+	d := webhook.NewDispatcher(dc)
+	if local == nil {
+		return d, next
+	}
+	return d, webhook.NewPublisher(d, next, log)
 }
 
 // liveNetworks stands where real scheme adapters will: until they exist, the

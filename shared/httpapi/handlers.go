@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/atlas-network-tokens/atlas/shared/tokens"
+	"github.com/atlas-network-tokens/atlas/shared/webhook"
 )
 
 // Handler is the Lambda handler shape for an HTTP API route.
@@ -22,8 +23,9 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 
 // Handlers serves the API's routes from one token service.
 type Handlers struct {
-	svc *tokens.Service
-	log *slog.Logger
+	svc      *tokens.Service
+	log      *slog.Logger
+	webhooks *webhook.Registry // set by WithWebhooks
 }
 
 // New returns the route handlers.

@@ -3,9 +3,11 @@
 //
 // Secrets are kept out of logs by their types (package secret) and by never
 // logging request bodies. The scrubbing here catches what slips past that,
-// such as a PAN inside an error from a dependency: every run of 12 to 19
-// digits, with or without spaces or dashes between groups, in the message
-// or in any string attribute, is replaced before the line is written.
+// such as a PAN inside an error from a dependency: in the message and in
+// every string attribute, a run of 12 to 19 digits (with or without spaces
+// or dashes between groups) is replaced when it stands alone or passes the
+// Luhn check, before the line is written. Every card number passes Luhn, so
+// none gets through; random ids mostly keep their digits.
 package logging
 
 import (
@@ -40,9 +42,67 @@ func parseLevel(s string) slog.Level {
 // digits, as card numbers are often written.
 var panShaped = regexp.MustCompile(`\d(?:[ -]?\d){11,18}`)
 
-// Scrub masks every card-number-shaped run of digits in s.
+const masked = "[REDACTED_PAN]"
+
+// Scrub masks every card-number-shaped run of digits in s. Use it on text a
+// caller chose that is about to be echoed back or stored.
 func Scrub(s string) string {
-	return panShaped.ReplaceAllString(s, "[REDACTED_PAN]")
+	return panShaped.ReplaceAllString(s, masked)
+}
+
+// scrubLog masks what could be a card number in a log line: a 12 to 19
+// digit run that stands alone, or one that passes the Luhn check wherever it
+// is. A digit run inside a random hex id (evt_…, nt_…) that fails Luhn is
+// left alone, so ids stay readable; one in ten such runs passes Luhn by
+// chance and is masked all the same, which costs only readability.
+func scrubLog(s string) string {
+	spans := panShaped.FindAllStringIndex(s, -1)
+	if spans == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		run := s[sp[0]:sp[1]]
+		standsAlone := !wordByte(s, sp[0]-1) && !wordByte(s, sp[1])
+		if !standsAlone && !luhn(run) {
+			continue
+		}
+		b.WriteString(s[last:sp[0]])
+		b.WriteString(masked)
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// wordByte reports whether s[i] exists and is a letter, digit or underscore.
+func wordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c == '_' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+// luhn checks the Luhn digit of a run, ignoring spaces and dashes.
+func luhn(run string) bool {
+	sum, double := 0, false
+	for i := len(run) - 1; i >= 0; i-- {
+		c := run[i]
+		if c < '0' || c > '9' {
+			continue
+		}
+		d := int(c - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
 }
 
 type scrubber struct{ next slog.Handler }
@@ -50,7 +110,7 @@ type scrubber struct{ next slog.Handler }
 func (h scrubber) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
 func (h scrubber) Handle(ctx context.Context, r slog.Record) error {
-	clean := slog.NewRecord(r.Time, r.Level, Scrub(r.Message), r.PC)
+	clean := slog.NewRecord(r.Time, r.Level, scrubLog(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		clean.AddAttrs(scrubAttr(a))
 		return true
@@ -82,7 +142,7 @@ func scrubAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, Scrub(v.String()))
+		return slog.String(a.Key, scrubLog(v.String()))
 	case slog.KindGroup:
 		group := v.Group()
 		clean := make([]any, len(group))
@@ -92,9 +152,9 @@ func scrubAttr(a slog.Attr) slog.Attr {
 		return slog.Group(a.Key, clean...)
 	case slog.KindAny:
 		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, Scrub(err.Error()))
+			return slog.String(a.Key, scrubLog(err.Error()))
 		}
-		return slog.String(a.Key, Scrub(v.String()))
+		return slog.String(a.Key, scrubLog(v.String()))
 	default:
 		return slog.Attr{Key: a.Key, Value: v}
 	}

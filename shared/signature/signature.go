@@ -40,13 +40,21 @@ func mac(secret []byte, ts string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// Verify checks a header made by Sign against body. The timestamp must be
-// within tolerance of now, either way. Signatures are compared in constant
-// time.
+// DefaultTolerance is the clock skew Verify allows when given none.
+const DefaultTolerance = 5 * time.Minute
+
+// Verify checks a header made by Sign against body, as received and before
+// any parsing. The timestamp must be within tolerance of now, either way
+// (DefaultTolerance when tolerance is not positive), and one of the v1
+// entries must be the MAC; entries with other names are ignored, so new
+// schemes can be added. MACs are compared in constant time.
 func Verify(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
 	ts, sigs, err := parse(header)
 	if err != nil {
 		return err
+	}
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
 	}
 	secs, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
@@ -73,7 +81,7 @@ func parse(header string) (ts string, sigs [][]byte, err error) {
 		}
 		switch k {
 		case "t":
-			if ts != "" {
+			if ts != "" || !allDigits(v) {
 				return "", nil, ErrMalformed
 			}
 			ts = v
@@ -89,4 +97,18 @@ func parse(header string) (ts string, sigs [][]byte, err error) {
 		return "", nil, ErrMalformed
 	}
 	return ts, sigs, nil
+}
+
+// allDigits reports whether s is 1 to 18 ASCII digits: a Unix time that
+// fits an int64.
+func allDigits(s string) bool {
+	if len(s) == 0 || len(s) > 18 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
