@@ -62,8 +62,9 @@ func decodeStrict(raw []byte, dst any) error {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			param := paramName(typeErr.Field)
+			// For a list Type is the element type; "expected" reads right for both.
 			return fault.Param(fault.ErrInvalid, "invalid_type", param,
-				param+" must be "+describe(typeErr.Type)+".")
+				"Wrong type for "+param+": expected "+describe(typeErr.Type)+".")
 		}
 		return fault.New(fault.ErrInvalid, "invalid_json", "The request body is not valid JSON.")
 	}
