@@ -35,7 +35,7 @@ func newToken(t *testing.T, h *harness, number string) tokenFixture {
 	}
 	f := tokenFixture{h: h, sessionID: sess["id"].(string), auth: "Bearer " + sess["clientSecret"].(string)}
 	status, card := h.call(hs.CreateCardToken(), "POST", "/functions/v1/tokens", f.auth, "", nil,
-		`{"session_id":"`+f.sessionID+`","card":{"number":"`+number+`","exp_month":12,"exp_year":2031}}`)
+		cardBody(f.sessionID, number, 6, h.clock().Year()+3))
 	if status != http.StatusCreated {
 		t.Fatalf("card token: %d %v", status, card)
 	}
@@ -129,8 +129,12 @@ func TestCardReissueUpdatesExpiryAndEmitsUpdated(t *testing.T) {
 			if data["previousExpiry"] != wantPrev || data["newExpiry"] != wantNew || data["networkTokenId"] != f.ntID {
 				t.Fatalf("updated data %v, want %s -> %s", data, wantPrev, wantNew)
 			}
-			if !strings.Contains(fmt.Sprint(data["changes"]), "token_expiry") {
-				t.Fatalf("changes %v lack token_expiry", data["changes"])
+			changes := fmt.Sprint(data["changes"])
+			if !strings.Contains(changes, "token_expiry") || !strings.Contains(changes, "card_expiry") {
+				t.Fatalf("changes %v lack token_expiry and card_expiry", data["changes"])
+			}
+			if data["cardExpiry"] == fmt.Sprintf("06/%d", h.clock().Year()+3) {
+				t.Fatalf("card expiry did not move on a reissue: %v", data["cardExpiry"])
 			}
 		})
 	}

@@ -235,7 +235,7 @@ func parseMMYY(s string) (int, int, error) {
 // EncodeNotification writes n in the network's own message form: what the
 // sandbox network sends to the inbound notification endpoint.
 func EncodeNotification(network Network, n Notification, requestID string) ([]byte, error) {
-	at := n.StatusAt.UTC().Format(time.RFC3339)
+	at := n.StatusAt.UTC().Format(time.RFC3339Nano)
 	switch network {
 	case Visa:
 		v := vtsNotification{

@@ -25,8 +25,12 @@ var SimulatedEvents = []SimulatedEvent{
 	SimCardReissued, SimCardNumberChanged, SimIssuerSuspended, SimIssuerResumed, SimAccountClosed,
 }
 
-// reissueYears is how far a reissued card's token expiry moves on.
-const reissueYears = 3
+// reissueYears is how far a reissued card's token expiry moves on;
+// reissuedCardYears is how far ahead of now the new card expires.
+const (
+	reissueYears      = 3
+	reissuedCardYears = 5
+)
 
 // Simulate plays an issuer's change on a sandbox token: the network's own
 // record changes first, as it would at a real network, and the result is
@@ -77,7 +81,7 @@ func (p *simulator) apply(prev Account, ev SimulatedEvent) (Account, Notificatio
 	case SimCardReissued:
 		next.ExpiryYear += reissueYears
 		n.Reason = ReasonExpiryUpdated
-		n.CardExpMonth, n.CardExpYear = int(now.Month()), now.Year()+reissueYears+1
+		n.CardExpMonth, n.CardExpYear = int(now.Month()), now.Year()+reissuedCardYears
 	case SimCardNumberChanged:
 		next.Generation++
 		next.CardLast4 = newCardLast4(prev)
