@@ -34,12 +34,17 @@ func New(st *store.Store, pub publish.Publisher, log *slog.Logger) *Relay {
 	return &Relay{store: st, pub: pub, log: log}
 }
 
-// Sweep publishes queued events, oldest first, until the outbox is empty or
-// publishing fails. It returns how many it published. An entry is deleted
-// only after the publisher took it.
+// maxSweepBatches bounds one sweep, so that entries that keep coming back
+// (their delete failing) cannot hold a sweep forever.
+const maxSweepBatches = 40
+
+// Sweep publishes queued events, oldest first, until the outbox is empty,
+// publishing fails, or it has gone through maxSweepBatches batches. It
+// returns how many it published. An entry is deleted only after the
+// publisher took it.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	published := 0
-	for {
+	for range maxSweepBatches {
 		entries, err := r.store.PendingOutbox(ctx, batchSize)
 		if err != nil {
 			return published, err
@@ -53,28 +58,35 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 			return published, err
 		}
 	}
+	return published, nil
 }
 
-// Publish sends the given outbox entries and deletes each one sent.
+// Publish sends the given outbox entries and deletes each one sent. An
+// entry that does not decode can never be published: it is logged and
+// deleted, so that it does not block every later sweep.
 func (r *Relay) Publish(ctx context.Context, entries []store.OutboxEntry) (int, error) {
 	evs := make([]publish.Event, 0, len(entries))
+	sent := make([]store.OutboxEntry, 0, len(entries))
+	var errs []error
 	for _, e := range entries {
 		ev, err := Decode(e.Event)
 		if err != nil {
-			return 0, fmt.Errorf("outbox entry %s: %w", e.EventID, err)
+			r.log.Error("dropping an outbox entry that does not decode", "event_id", e.EventID)
+			errs = append(errs, r.store.DeleteOutbox(ctx, e.EventID))
+			continue
 		}
 		evs = append(evs, ev)
+		sent = append(sent, e)
 	}
-	if err := r.pub.Publish(ctx, evs...); err != nil {
-		return 0, fmt.Errorf("publishing %d events: %w", len(evs), err)
-	}
-	var errs []error
-	for _, e := range entries {
-		if err := r.store.DeleteOutbox(ctx, e.EventID); err != nil {
-			errs = append(errs, err)
+	if len(evs) > 0 {
+		if err := r.pub.Publish(ctx, evs...); err != nil {
+			return 0, fmt.Errorf("publishing %d events: %w", len(evs), err)
 		}
 	}
-	return len(entries), errors.Join(errs...)
+	for _, e := range sent {
+		errs = append(errs, r.store.DeleteOutbox(ctx, e.EventID))
+	}
+	return len(sent), errors.Join(errs...)
 }
 
 // Decode reads an event as the outbox holds it, keeping its data as raw JSON
