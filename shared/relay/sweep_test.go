@@ -46,3 +46,39 @@ func TestSweepDropsAnUndecodableEntryAndGoesOn(t *testing.T) {
 		t.Fatalf("second sweep = %d, %v; want nothing left", n, err)
 	}
 }
+
+// More events than one batch holds all go out in one sweep, each once.
+func TestSweepDrainsSeveralBatches(t *testing.T) {
+	env := newStreamEnv(t, 0)
+	ids, _ := env.queue(t, 60, 1)
+
+	n, err := env.relay.Sweep(context.Background())
+	if err != nil || n != len(ids) {
+		t.Fatalf("Sweep = %d, %v; want %d", n, err, len(ids))
+	}
+	delivered := env.pub.delivered()
+	for _, id := range ids {
+		if delivered[id] != 1 {
+			t.Errorf("event %s delivered %d times, want 1", id, delivered[id])
+		}
+	}
+	if left := env.outboxHas(t, ids); len(left) != 0 {
+		t.Fatalf("outbox still holds %d entries", len(left))
+	}
+}
+
+// A publisher that fails leaves every entry for the next sweep.
+func TestSweepKeepsEntriesWhenPublishingFails(t *testing.T) {
+	env := newStreamEnv(t, 1)
+	ids, _ := env.queue(t, 3, 1)
+
+	if _, err := env.relay.Sweep(context.Background()); err == nil {
+		t.Fatal("Sweep hid a publishing failure")
+	}
+	if left := env.outboxHas(t, ids); len(left) != len(ids) {
+		t.Fatalf("after a failed publish the outbox holds %d of %d", len(left), len(ids))
+	}
+	if n, err := env.relay.Sweep(context.Background()); err != nil || n != len(ids) {
+		t.Fatalf("second Sweep = %d, %v; want %d", n, err, len(ids))
+	}
+}

@@ -128,18 +128,31 @@ func conditional(err error, doing string) error {
 		return fmt.Errorf("%s: %w", doing, fault.ErrConflict)
 	}
 	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && transactionConditionFailed(tce) {
-		return fmt.Errorf("%s: %w", doing, fault.ErrConflict)
+	if errors.As(err, &tce) {
+		if kind := cancellationKind(tce); kind != nil {
+			return fmt.Errorf("%s: %w: %w", doing, kind, err)
+		}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
 
-func transactionConditionFailed(tce *types.TransactionCanceledException) bool {
+// cancellationKind says what a cancelled transaction means for the caller:
+// throttling is an outage worth retrying (fault.ErrUnavailable); a failed
+// condition or a clash with another transaction is a lost race
+// (fault.ErrConflict). A cancellation without reasons is taken as a lost
+// race too: retrying it is safe. Anything else is left as it is.
+func cancellationKind(tce *types.TransactionCanceledException) error {
+	conflict := len(tce.CancellationReasons) == 0
 	for _, r := range tce.CancellationReasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			return true
+		switch aws.ToString(r.Code) {
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return fault.ErrUnavailable
+		case "ConditionalCheckFailed", "TransactionConflict":
+			conflict = true
 		}
 	}
-	// Some emulators cancel without reasons; the message names the cause.
-	return len(tce.CancellationReasons) == 0
+	if conflict {
+		return fault.ErrConflict
+	}
+	return nil
 }
