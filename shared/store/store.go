@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -109,7 +110,30 @@ func (s *Store) putNew(ctx context.Context, item any) error {
 			":now": &types.AttributeValueMemberN{Value: s.nowEpoch()},
 		},
 	})
-	return conditional(err, "putting item")
+	err = conditional(err, "putting item")
+	if errors.Is(err, fault.ErrConflict) && s.alreadyWritten(ctx, av) {
+		// The SDK retried a put whose first attempt had landed (its answer
+		// was lost on the way back): the item there is ours.
+		return nil
+	}
+	return err
+}
+
+// alreadyWritten reports whether the table holds exactly this item.
+func (s *Store) alreadyWritten(ctx context.Context, av map[string]types.AttributeValue) bool {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{infra.AttrPK: av[infra.AttrPK], infra.AttrSK: av[infra.AttrSK]},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || len(res.Item) != len(av) {
+		return false
+	}
+	var stored, wanted any
+	if attributevalue.UnmarshalMap(res.Item, &stored) != nil || attributevalue.UnmarshalMap(av, &wanted) != nil {
+		return false
+	}
+	return reflect.DeepEqual(stored, wanted)
 }
 
 // condAbsentOrExpired lets a write replace an item only when there is none,

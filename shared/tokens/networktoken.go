@@ -286,34 +286,43 @@ func (s *Service) DeleteNetworkToken(ctx context.Context, sess Session, ntID str
 		return NetworkToken{}, fmt.Errorf("deleting at %s: %w", rec.Network, err)
 	}
 
+	// The network has deleted the token; record it, however many other
+	// changes race with us, so the two never disagree for long.
+	const attempts = 5
+	for range attempts {
+		deleted, done, err := s.recordDeletion(ctx, rec)
+		if err != nil || done {
+			return deleted, err
+		}
+		if rec, err = s.ownedToken(ctx, sess, ntID); err != nil {
+			return NetworkToken{}, err
+		}
+		if rec.Status == store.StatusDeleted {
+			return view(rec), nil
+		}
+	}
+	return NetworkToken{}, fault.New(fault.ErrConflict, "concurrent_update",
+		"The network token kept changing while it was deleted; retry.")
+}
+
+// recordDeletion writes a token's deletion and its event. done is false
+// when another change won the race and the caller should look again.
+func (s *Service) recordDeletion(ctx context.Context, rec store.NetworkToken) (NetworkToken, bool, error) {
 	prev := rec.Version
 	rec.Status, rec.Version, rec.UpdatedAt = store.StatusDeleted, prev+1, s.timestamp()
 	event, err := s.outbox(publish.NetworkTokenDeleted, rec.MerchantID, statusData(rec, reasonMerchantRequest))
 	if err != nil {
-		return NetworkToken{}, err
+		return NetworkToken{}, false, err
 	}
 	err = s.store.UpdateNetworkToken(ctx, rec, prev, event)
 	if errors.Is(err, fault.ErrConflict) {
-		// Another request changed the token first; report what it is now.
-		return s.afterConflict(ctx, sess, ntID)
+		return NetworkToken{}, false, nil
 	}
 	if err != nil {
-		return NetworkToken{}, err
+		return NetworkToken{}, false, err
 	}
 	s.notifyQueued()
-	return view(rec), nil
-}
-
-func (s *Service) afterConflict(ctx context.Context, sess Session, ntID string) (NetworkToken, error) {
-	rec, err := s.ownedToken(ctx, sess, ntID)
-	if err != nil {
-		return NetworkToken{}, err
-	}
-	if rec.Status == store.StatusDeleted {
-		return view(rec), nil
-	}
-	return NetworkToken{}, fault.New(fault.ErrConflict, "concurrent_update",
-		"The network token was changed by another request; retry.")
+	return view(rec), true, nil
 }
 
 func view(rec store.NetworkToken) NetworkToken {
