@@ -148,6 +148,14 @@ func TestLifecycleWebhooks(t *testing.T) {
 	}{
 		{"session, card token, network token", f.provision, []publish.Type{publish.NetworkTokenCreated}},
 		{"cryptogram", f.cryptogram, nil},
+		{"card reissued", f.simulate("card_reissued"), []publish.Type{publish.NetworkTokenUpdated}},
+		{"merchant suspends", f.post("suspend", f.s.app.Handlers.SuspendNetworkToken()),
+			[]publish.Type{publish.NetworkTokenSuspended}},
+		{"merchant resumes", f.post("resume", f.s.app.Handlers.ResumeNetworkToken()),
+			[]publish.Type{publish.NetworkTokenResumed}},
+		{"issuer suspends", f.simulate("issuer_suspended"), []publish.Type{publish.NetworkTokenSuspended}},
+		{"issuer resumes", f.simulate("issuer_resumed"), []publish.Type{publish.NetworkTokenResumed}},
+		{"card number changed", f.simulate("card_number_changed"), []publish.Type{publish.NetworkTokenUpdated}},
 		{"delete", f.delete, []publish.Type{publish.NetworkTokenDeleted}},
 	}
 	var want []publish.Type
@@ -234,6 +242,25 @@ func (f *flow) cryptogram() {
 		`{"session_id":"`+f.sid+`"}`)
 	if st != 201 {
 		f.s.t.Fatalf("cryptogram: %d %v", st, cg)
+	}
+}
+
+// simulate returns a step that plays a sandbox issuer event on the token.
+func (f *flow) simulate(event string) func() {
+	return f.post("simulate "+event, f.s.app.Handlers.Simulate(), `"event":"`+event+`"`)
+}
+
+// post returns a step that POSTs {session_id, extra…} to a token route.
+func (f *flow) post(name string, h httpapi.Handler, extra ...string) func() {
+	return func() {
+		body := `{"session_id":"` + f.sid + `"`
+		for _, e := range extra {
+			body += "," + e
+		}
+		st, out := f.s.call(h, "POST", f.auth, f.tokenID, nil, body+"}")
+		if st != 200 {
+			f.s.t.Fatalf("%s: %d %v", name, st, out)
+		}
 	}
 }
 
