@@ -39,6 +39,13 @@ test: validate
 	$(MAKE) sam-build
 
 
+# Create the table, key and bus (ARGS=-test-queue adds a queue fed by the
+# bus) on whatever the standard AWS configuration names: AWS_ENDPOINT_URL
+# for moto or LocalStack, nothing for a real account. Idempotent.
+.PHONY: bootstrap
+bootstrap: ## create the AWS resources the service needs, where missing
+	$(GO) run ./cmd/bootstrap $(ARGS)
+
 # ------------------------------------------------------------- Lambda artifacts
 
 .PHONY: build
