@@ -8,7 +8,9 @@
 # gets this shell's whole environment: ATLAS_*, AWS_REGION, AWS_ENDPOINT_URL*,
 # credentials. Both emulator ports are free ports on 127.0.0.1. The function's
 # logs go to stderr, the response payload to stdout. Exit status 1 when the
-# function returned an error, panicked or crashed.
+# function returned an error, panicked or crashed; 2 for a bad command line,
+# or when an AWS service it uses has no AWS_ENDPOINT_URL* and
+# ATLAS_INVOKE_REAL_AWS=1 is not set (the SDK would go to real AWS).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -20,22 +22,37 @@ event=$2
 [[ -x $bootstrap && -f $bootstrap ]] || { echo "$0: no executable bootstrap at $1" >&2; exit 2; }
 [[ -f $event ]] || { echo "$0: no event file $event" >&2; exit 2; }
 
-# A port nothing listens on; the emulator binds it a moment later.
-free_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
+# The function talks to DynamoDB, KMS and EventBridge. Without an endpoint
+# variable for each, the AWS SDK sends it to real AWS with whatever
+# credentials this shell has; that takes ATLAS_INVOKE_REAL_AWS=1.
+if [[ ${ATLAS_INVOKE_REAL_AWS:-} != 1 ]]; then
+	missing=()
+	for service in DYNAMODB KMS EVENTBRIDGE; do
+		var=AWS_ENDPOINT_URL_$service
+		[[ -n ${!var:-} || -n ${AWS_ENDPOINT_URL:-} ]] || missing+=("$var")
 	done
-	echo "$0: no free port found" >&2
-	return 1
-}
-invoke_port=$(free_port)
-api_port=$(free_port)
-while [[ $api_port == "$invoke_port" ]]; do api_port=$(free_port); done
+	if [[ ${AWS_IGNORE_CONFIGURED_ENDPOINT_URLS:-} == true ]]; then
+		missing=(AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true)
+	fi
+	if [[ ${#missing[@]} -gt 0 ]]; then
+		echo "$0: refusing to run against real AWS: no endpoint for ${missing[*]}." >&2
+		echo "  Set AWS_ENDPOINT_URL (moto: scripts/emulators.sh) and AWS_ENDPOINT_URL_KMS" >&2
+		echo "  (go run ./cmd/localkms), or ATLAS_INVOKE_REAL_AWS=1 to mean it." >&2
+		exit 2
+	fi
+fi
+
+# Two free ports, chosen by the kernel: binding port 0 skips ports that
+# any socket holds, TIME_WAIT ones of earlier loopback connections included,
+# which a connect probe cannot see and which make the emulator's own bind
+# fail. Both are held until both are chosen; the emulator binds them a
+# moment later.
+read -r invoke_port api_port < <(python3 -c 'import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))') &&
+	[[ -n $invoke_port && -n $api_port ]] || { echo "$0: no free port found" >&2; exit 1; }
 
 rie=$(go tool -n aws-lambda-rie)
 workdir=$(mktemp -d)

@@ -100,7 +100,7 @@ func build(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logg
 	opts.LocalWebhooks = hooks
 	switch backend := os.Getenv("ATLAS_BACKEND"); backend {
 	case "aws":
-		b, err := app.AWSBackends(ctx, cfg)
+		b, err := app.AWSBackends(ctx, cfg, log)
 		if err != nil {
 			return nil, nil, err
 		}

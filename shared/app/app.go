@@ -172,17 +172,20 @@ func FromEnv(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := AWSBackends(ctx, cfg)
+	log := logging.New(os.Stderr, cfg.LogLevel)
+	// The Lambda runtime logs a handler's returned error through the
+	// standard log package; as the default, our JSON handler writes it.
+	slog.SetDefault(log)
+	b, err := AWSBackends(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel)
 	return New(cfg, b, log, Options{}), nil
 }
 
 // AWSBackends builds the real clients from the standard AWS configuration.
-func AWSBackends(ctx context.Context, cfg Config) (Backends, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+func AWSBackends(ctx context.Context, cfg Config, log *slog.Logger) (Backends, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.SDK(log)))
 	if err != nil {
 		return Backends{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}

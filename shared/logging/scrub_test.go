@@ -1,6 +1,11 @@
 package logging
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	smithylogging "github.com/aws/smithy-go/logging"
+)
 
 func TestLogScrubKeepsIdsAndCatchesEmbeddedPANs(t *testing.T) {
 	tests := []struct {
@@ -18,5 +23,18 @@ func TestLogScrubKeepsIdsAndCatchesEmbeddedPANs(t *testing.T) {
 		if got := scrubLog(tt.in); got != tt.want {
 			t.Errorf("scrubLog(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestSDKLinesBecomeScrubbedJSON(t *testing.T) {
+	var buf strings.Builder
+	SDK(New(&buf, "info")).Logf(smithylogging.Warn, "retrying %s", "card 4242424242424242")
+	line := buf.String()
+	if !strings.HasPrefix(line, "{") || !strings.Contains(line, `"source":"aws-sdk"`) ||
+		!strings.Contains(line, `"level":"WARN"`) {
+		t.Fatalf("SDK line = %q, want a JSON warning record", line)
+	}
+	if strings.Contains(line, "4242424242424242") {
+		t.Fatalf("SDK line leaks a PAN: %q", line)
 	}
 }
