@@ -101,14 +101,21 @@ deploy: sam-build ## sam deploy (GUIDED=1 to prompt, CONFIG_ENV=live for live)
 
 # make invoke FN=provision [EVENT=events/provision.json]
 # Builds the function for this machine and runs it once under the Lambda
-# Runtime Interface Emulator (go tool aws-lambda-rie) on 127.0.0.1, with this
-# shell's environment (ATLAS_*, AWS_REGION, AWS_ENDPOINT_URL, credentials).
+# Runtime Interface Emulator (go tool aws-lambda-rie) on 127.0.0.1. Without
+# AWS_ENDPOINT_URL it brings its own AWS (moto + local-kms, bootstrapped) and
+# fills the event's placeholder ids by running the flow's earlier steps
+# first (scripts/invoke-local.sh); with it, it uses this shell's environment
+# (ATLAS_*, AWS_REGION, AWS_ENDPOINT_URL*, credentials) and the event as is.
 .PHONY: invoke
 invoke: ## run one function under the Lambda emulator with an event
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<function> [EVENT=file]" >&2; exit 2; }
 	@test -f "functions/$(FN)/main.go" || { echo "no functions/$(FN)/main.go" >&2; exit 2; }
+ifeq ($(AWS_ENDPOINT_URL),)
+	@scripts/invoke-local.sh "$(FN)" "$(or $(EVENT),events/$(FN).json)"
+else
 	@$(call go-build-lambda,$(HOST_GOARCH),functions/$(FN),$(BUILD_DIR)/host/$(FN)/bootstrap)
 	@scripts/sam-invoke.sh "$(BUILD_DIR)/host/$(FN)/bootstrap" "$(or $(EVENT),events/$(FN).json)"
+endif
 
 .PHONY: clean
 clean:
