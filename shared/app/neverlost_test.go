@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"github.com/atlas-network-tokens/atlas/shared/logging"
 	"github.com/atlas-network-tokens/atlas/shared/publish"
 	"github.com/atlas-network-tokens/atlas/shared/relay"
+	"github.com/atlas-network-tokens/atlas/shared/relay/relaytest"
 )
 
 // The promise: a state change and its event are written together,
@@ -300,22 +300,15 @@ func (s *tableStream) capture() {
 		if old == nil {
 			name = "INSERT"
 		}
-		seq := fmt.Sprintf("%021d", len(s.records)+1)
-		if pk := item["pk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(pk, "OUTBOX#") {
-			s.outboxSeqs = append(s.outboxSeqs, seq)
+		n := len(s.records) + 1
+		rec, err := relaytest.Record(name, n, old, item)
+		if err != nil {
+			s.t.Fatal(err)
 		}
-		s.records = append(s.records, events.DynamoDBEventRecord{
-			EventName: name, EventSource: "aws:dynamodb",
-			Change: events.DynamoDBStreamRecord{
-				Keys: streamImage(s.t, map[string]types.AttributeValue{
-					"pk": item["pk"], "sk": item["sk"],
-				}),
-				NewImage:       streamImage(s.t, item),
-				OldImage:       streamImage(s.t, old),
-				SequenceNumber: seq,
-				StreamViewType: "NEW_AND_OLD_IMAGES",
-			},
-		})
+		if pk := item["pk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(pk, "OUTBOX#") {
+			s.outboxSeqs = append(s.outboxSeqs, rec.Change.SequenceNumber)
+		}
+		s.records = append(s.records, rec)
 		s.seen[key] = item
 	}
 }
@@ -361,51 +354,4 @@ func itemIdentifiers(resp events.DynamoDBEventResponse) []string {
 		ids = append(ids, f.ItemIdentifier)
 	}
 	return ids
-}
-
-// streamImage converts an item as the SDK reads it to the form a stream
-// event carries.
-func streamImage(t *testing.T,
-	item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	if item == nil {
-		return nil
-	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
-	for name, av := range item {
-		out[name] = streamValue(t, av)
-	}
-	return out
-}
-
-func streamValue(t *testing.T, av types.AttributeValue) events.DynamoDBAttributeValue {
-	t.Helper()
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
-	case *types.AttributeValueMemberL:
-		list := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			list[i] = streamValue(t, e)
-		}
-		return events.NewListAttribute(list)
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(streamImage(t, v.Value))
-	}
-	t.Fatalf("attribute value of type %T", av)
-	return events.DynamoDBAttributeValue{}
 }

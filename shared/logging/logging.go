@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/atlas-network-tokens/atlas/shared/card"
 )
 
 // New returns a JSON logger writing to w at the given level ("debug",
@@ -87,22 +89,8 @@ func wordByte(s string, i int) bool {
 
 // luhn checks the Luhn digit of a run, ignoring spaces and dashes.
 func luhn(run string) bool {
-	sum, double := 0, false
-	for i := len(run) - 1; i >= 0; i-- {
-		c := run[i]
-		if c < '0' || c > '9' {
-			continue
-		}
-		d := int(c - '0')
-		if double {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
+	digits := strings.NewReplacer(" ", "", "-", "").Replace(run)
+	return card.Luhn(digits)
 }
 
 type scrubber struct{ next slog.Handler }

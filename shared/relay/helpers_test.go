@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/atlas-network-tokens/atlas/shared/publish"
+	"github.com/atlas-network-tokens/atlas/shared/relay/relaytest"
 	"github.com/atlas-network-tokens/atlas/shared/store"
 )
 
@@ -109,70 +109,14 @@ func outboxItem(t testing.TB, db store.DynamoDB, table,
 func streamRecord(t testing.TB, name string, seq int, oldItem,
 	newItem map[string]types.AttributeValue) events.DynamoDBEventRecord {
 	t.Helper()
-	keyed := newItem
-	if keyed == nil {
-		keyed = oldItem
+	rec, err := relaytest.Record(name, seq, oldItem, newItem)
+	if err != nil {
+		t.Fatal(err)
 	}
-	keys := map[string]types.AttributeValue{"pk": keyed["pk"], "sk": keyed["sk"]}
-	return events.DynamoDBEventRecord{
-		EventID: fmt.Sprintf("event-%d", seq), EventName: name, EventSource: "aws:dynamodb",
-		EventVersion: "1.1", AWSRegion: "us-east-1",
-		Change: events.DynamoDBStreamRecord{
-			Keys: streamImage(t, keys), NewImage: streamImage(t, newItem),
-			OldImage: streamImage(t, oldItem), SequenceNumber: sequenceNumber(seq),
-			StreamViewType: "NEW_AND_OLD_IMAGES",
-		},
-	}
+	return rec
 }
 
-func sequenceNumber(i int) string { return fmt.Sprintf("%021d", 100000000000+i) }
-
-// streamImage converts an item as the SDK reads it to the form a stream
-// event carries.
-func streamImage(t testing.TB,
-	item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	if item == nil {
-		return nil
-	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
-	for name, av := range item {
-		out[name] = streamValue(t, av)
-	}
-	return out
-}
-
-func streamValue(t testing.TB, av types.AttributeValue) events.DynamoDBAttributeValue {
-	t.Helper()
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(v.Value)
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(v.Value)
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(v.Value)
-	case *types.AttributeValueMemberL:
-		list := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			list[i] = streamValue(t, e)
-		}
-		return events.NewListAttribute(list)
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(streamImage(t, v.Value))
-	}
-	t.Fatalf("attribute value of type %T", av)
-	return events.DynamoDBAttributeValue{}
-}
+func sequenceNumber(i int) string { return relaytest.SequenceNumber(i) }
 
 // failedSeqs returns the sequence numbers a stream response reports.
 func failedSeqs(resp events.DynamoDBEventResponse) []string {
