@@ -86,7 +86,8 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 }
 
 // build wires the App on the chosen backend.
-func build(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger, wake chan struct{}) (*app.App, func(), error) {
+func build(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger,
+	wake chan struct{}) (*app.App, func(), error) {
 	opts := app.Options{Queued: func() {
 		select {
 		case wake <- struct{}{}:
@@ -113,7 +114,8 @@ func build(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logg
 	}
 }
 
-func buildEmbedded(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger, opts app.Options) (*app.App, func(), error) {
+func buildEmbedded(ctx context.Context, cfg app.Config, stdout io.Writer, log *slog.Logger,
+	opts app.Options) (*app.App, func(), error) {
 	dir, err := os.MkdirTemp("", "atlas-dev-")
 	if err != nil {
 		return nil, nil, err

@@ -54,7 +54,8 @@ func describeCredential(prefix string) string {
 
 // sessionFromBody decodes a body that carries session_id and authenticates
 // the session with the client secret.
-func (h *Handlers) sessionFromBody(ctx context.Context, c call, dst validator, sessionID func() *string) (tokens.Session, error) {
+func (h *Handlers) sessionFromBody(ctx context.Context, c call, dst validator,
+	sessionID func() *string) (tokens.Session, error) {
 	secret, err := bearer(c.req, tokens.PrefixClientSecret)
 	if err != nil {
 		return tokens.Session{}, err

@@ -46,7 +46,8 @@ type endpoint func(ctx context.Context, c call) (int, any, error)
 // error: every outcome, a panic included, is an HTTP response. It logs one
 // line per request, never the body.
 func (h *Handlers) wrap(route string, fn endpoint) Handler {
-	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+	return func(ctx context.Context,
+		req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
 		start := time.Now()
 		c := call{req: req, requestID: requestID(req)}
 		log := h.log.With("request_id", c.requestID, "route", route)

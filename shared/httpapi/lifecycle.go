@@ -58,7 +58,8 @@ type notificationAck struct {
 // lifecycle message, authenticated by its signature. Unknown tokens are
 // acknowledged, so the network does not retry them forever.
 func (h *Handlers) ReceiveNotification() Handler {
-	return h.wrap("POST /network-tokens/notifications/{network}", func(ctx context.Context, c call) (int, any, error) {
+	const route = "POST /network-tokens/notifications/{network}"
+	return h.wrap(route, func(ctx context.Context, c call) (int, any, error) {
 		network, ok := networks.ParseNetwork(c.req.PathParameters["network"])
 		if !ok {
 			return 0, nil, fault.Param(fault.ErrNotFound, "unknown_network", "network", "No such card network.")
@@ -67,7 +68,9 @@ func (h *Handlers) ReceiveNotification() Handler {
 		if err != nil {
 			return 0, nil, err
 		}
-		msg := tokens.SignedNotification{Network: network, Body: raw, Signature: header(c.req, NotificationSignatureHeader)}
+		msg := tokens.SignedNotification{
+			Network: network, Body: raw, Signature: header(c.req, NotificationSignatureHeader),
+		}
 		if err := h.svc.VerifyNotification(ctx, msg); err != nil {
 			return 0, nil, err
 		}
@@ -127,9 +130,11 @@ func (h *Handlers) Simulate() Handler {
 			return 0, nil, err
 		}
 		resp, _ := h.ReceiveNotification()(ctx, events.APIGatewayV2HTTPRequest{
-			Version:        "2.0",
-			RouteKey:       "POST /functions/v1/network-tokens/notifications/{network}",
-			Headers:        map[string]string{NotificationSignatureHeader: msg.Signature, "content-type": "application/json"},
+			Version:  "2.0",
+			RouteKey: "POST /functions/v1/network-tokens/notifications/{network}",
+			Headers: map[string]string{
+				NotificationSignatureHeader: msg.Signature, "content-type": "application/json",
+			},
 			PathParameters: map[string]string{"network": string(msg.Network)},
 			Body:           string(msg.Body),
 			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: c.requestID + "-notification"},

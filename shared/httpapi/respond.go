@@ -115,7 +115,8 @@ func jsonResponse(status int, v any, requestID string) events.APIGatewayV2HTTPRe
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal_error","message":"Could not encode the response.","requestId":"` + requestID + `"}}`)
+		b = []byte(`{"error":{"code":"internal_error",` +
+			`"message":"Could not encode the response.","requestId":"` + requestID + `"}}`)
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,

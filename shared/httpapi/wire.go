@@ -105,7 +105,10 @@ type cardTokenBody struct {
 }
 
 func cardTokenResponse(ct tokens.CardToken) cardTokenBody {
-	return cardTokenBody{ID: ct.ID, Brand: string(ct.Brand), Last4: ct.Last4, ExpMonth: ct.ExpMonth, ExpYear: ct.ExpYear}
+	return cardTokenBody{
+		ID: ct.ID, Brand: string(ct.Brand), Last4: ct.Last4,
+		ExpMonth: ct.ExpMonth, ExpYear: ct.ExpYear,
+	}
 }
 
 type networkTokenBody struct {

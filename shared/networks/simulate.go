@@ -35,7 +35,8 @@ const (
 // Simulate plays an issuer's change on a sandbox token: the network's own
 // record changes first, as it would at a real network, and the result is
 // the notification the network then sends to the token requestor.
-func (s *Sandbox) Simulate(ctx context.Context, network Network, reference string, ev SimulatedEvent) (Notification, error) {
+func (s *Sandbox) Simulate(ctx context.Context, network Network, reference string,
+	ev SimulatedEvent) (Notification, error) {
 	p, err := s.Provider(network)
 	if err != nil {
 		return Notification{}, err

@@ -114,7 +114,8 @@ func (st *SandboxState) CreateAccount(ctx context.Context, a networks.Account) e
 }
 
 // Account reads a sandbox account, or fault.ErrNotFound.
-func (st *SandboxState) Account(ctx context.Context, network networks.Network, ref string) (networks.Account, error) {
+func (st *SandboxState) Account(ctx context.Context, network networks.Network,
+	ref string) (networks.Account, error) {
 	var a simAccount
 	if err := st.s.get(ctx, simKey(network, ref), &a); err != nil {
 		return networks.Account{}, fmt.Errorf("sandbox account: %w", err)
@@ -161,7 +162,8 @@ func (st *SandboxState) NextATC(ctx context.Context, network networks.Network, r
 }
 
 // SetStatus moves the account to `to` if its status is one of from.
-func (st *SandboxState) SetStatus(ctx context.Context, network networks.Network, ref string, from []networks.Status, to networks.Status) error {
+func (st *SandboxState) SetStatus(ctx context.Context, network networks.Network, ref string,
+	from []networks.Status, to networks.Status) error {
 	values := map[string]types.AttributeValue{
 		":to": &types.AttributeValueMemberS{Value: string(to)},
 	}

@@ -231,7 +231,8 @@ func (s *Store) NetworkTokenByReference(ctx context.Context, network, ref string
 // prevVersion (the caller sets nt.Version to prevVersion+1), queues the
 // events, and when the token is now deleted releases its card's link, all in
 // one transaction. A concurrent change makes it fail with fault.ErrConflict.
-func (s *Store) UpdateNetworkToken(ctx context.Context, nt NetworkToken, prevVersion int, events ...OutboxEntry) error {
+func (s *Store) UpdateNetworkToken(ctx context.Context, nt NetworkToken, prevVersion int,
+	events ...OutboxEntry) error {
 	nt.PK, nt.SK = prefixNetToken+nt.ID, "NT"
 	nt.GSI1PK, nt.GSI1SK = prefixNetRef+nt.Network+"#"+nt.Reference, "NT"
 	tx := s.newTx()

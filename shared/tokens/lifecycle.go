@@ -119,7 +119,8 @@ func transitionAllowed(rec store.NetworkToken, from, to string) error {
 }
 
 // commitStatus writes a status change and its event in one transaction.
-func (s *Service) commitStatus(ctx context.Context, prev, next store.NetworkToken, t publish.Type, reason string) (NetworkToken, error) {
+func (s *Service) commitStatus(ctx context.Context, prev, next store.NetworkToken,
+	t publish.Type, reason string) (NetworkToken, error) {
 	next.Version, next.UpdatedAt = prev.Version+1, s.timestamp()
 	event, err := s.outbox(t, next.MerchantID, statusData(next, reason))
 	if err != nil {
@@ -162,7 +163,8 @@ const (
 // than one already applied (by the network's status timestamp) is ignored,
 // so duplicates and late deliveries never move a token backwards; an update
 // for a token we do not know is acknowledged and reported, not retried.
-func (s *Service) ApplyNotifications(ctx context.Context, network networks.Network, ns []networks.Notification) ([]NotificationOutcome, error) {
+func (s *Service) ApplyNotifications(ctx context.Context, network networks.Network,
+	ns []networks.Notification) ([]NotificationOutcome, error) {
 	out := make([]NotificationOutcome, 0, len(ns))
 	for _, n := range ns {
 		outcome, err := s.applyWithRetry(ctx, network, n)
@@ -174,7 +176,8 @@ func (s *Service) ApplyNotifications(ctx context.Context, network networks.Netwo
 	return out, nil
 }
 
-func (s *Service) applyWithRetry(ctx context.Context, network networks.Network, n networks.Notification) (string, error) {
+func (s *Service) applyWithRetry(ctx context.Context, network networks.Network,
+	n networks.Notification) (string, error) {
 	const attempts = 5
 	for range attempts {
 		outcome, err := s.applyNotification(ctx, network, n)

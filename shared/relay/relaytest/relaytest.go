@@ -13,7 +13,8 @@ import (
 // Record is the record a NEW_AND_OLD_IMAGES stream shows for a change of an
 // item: name is INSERT, MODIFY or REMOVE; oldItem is nil for an insert and
 // newItem nil for a removal. seq numbers it within the batch.
-func Record(name string, seq int, oldItem, newItem map[string]types.AttributeValue) (events.DynamoDBEventRecord, error) {
+func Record(name string, seq int,
+	oldItem, newItem map[string]types.AttributeValue) (events.DynamoDBEventRecord, error) {
 	keyed := newItem
 	if keyed == nil {
 		keyed = oldItem
