@@ -75,6 +75,7 @@ sam-cli: ## install the AWS SAM CLI with pip when it is missing
 
 .PHONY: validate
 validate: ## cfn-lint and the SAM transform of template.yaml
+	@command -v cfn-lint >/dev/null 2>&1 || python3 -m pip install --quiet cfn-lint aws-sam-translator
 	cfn-lint template.yaml
 	@if command -v $(SAM) >/dev/null 2>&1; then \
 		echo "$(SAM) validate --lint"; $(SAM) validate --lint; \
