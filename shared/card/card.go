@@ -48,54 +48,46 @@ const (
 // Luhn reports whether digits is a non-empty string of ASCII digits whose
 // last digit is the Luhn (mod 10) check digit of the rest.
 func Luhn(digits string) bool {
-	if digits == "" {
-		return false
-	}
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		d := int(c - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
+	sum, ok := luhnSum(digits, false)
+	return ok && sum%10 == 0
 }
 
 // LuhnCheckDigit returns the ASCII digit ('0' to '9') that, appended to
 // partial, makes a number that passes Luhn. It returns 0 (not a digit) when
 // partial is empty or holds anything but ASCII digits.
 func LuhnCheckDigit(partial string) byte {
-	if partial == "" {
+	// The digit to be appended sits in an undoubled position, so the last
+	// digit of partial is doubled.
+	sum, ok := luhnSum(partial, true)
+	if !ok {
 		return 0
 	}
-	sum := 0
-	double := true // the digit to be appended sits in an undoubled position
-	for i := len(partial) - 1; i >= 0; i-- {
-		c := partial[i]
+	return byte('0' + (10-sum%10)%10)
+}
+
+// luhnSum adds up digits from the right, doubling every other one (the
+// rightmost too when doubleLast), each doubled digit over 9 less 9. It
+// reports false for an empty string or one with anything but ASCII digits.
+func luhnSum(digits string, doubleLast bool) (int, bool) {
+	if digits == "" {
+		return 0, false
+	}
+	sum, double := 0, doubleLast
+	for i := len(digits) - 1; i >= 0; i-- {
+		c := digits[i]
 		if c < '0' || c > '9' {
-			return 0
+			return 0, false
 		}
 		d := int(c - '0')
 		if double {
-			d *= 2
-			if d > 9 {
+			if d *= 2; d > 9 {
 				d -= 9
 			}
 		}
 		sum += d
 		double = !double
 	}
-	return byte('0' + (10-sum%10)%10)
+	return sum, true
 }
 
 // BrandOf returns the brand whose IIN range holds digits, or Unknown. Ranges:
