@@ -87,29 +87,31 @@ func cardContext(merchantID, cardID string) envelope.Context {
 	return envelope.Context{Merchant: merchantID, Record: cardID, Purpose: purposeCard}
 }
 
-// openCard loads a card token the session owns and opens its sealed card.
-func (s *Service) openCard(ctx context.Context, sess Session, cardID string) (store.CardToken, sealedCard, error) {
+// ownedCard loads a card token the session owns.
+func (s *Service) ownedCard(ctx context.Context, sess Session, cardID string) (store.CardToken, error) {
 	if !cardTokenIDPattern.MatchString(cardID) {
-		return store.CardToken{}, sealedCard{}, errNotFound("token_id", "card token")
+		return store.CardToken{}, errNotFound("token_id", "card token")
 	}
 	rec, err := s.store.CardToken(ctx, cardID)
 	if isNotFound(err) || (err == nil && !sess.owns(rec.MerchantID, rec.CustomerID)) {
-		return store.CardToken{}, sealedCard{}, errNotFound("token_id", "card token")
+		return store.CardToken{}, errNotFound("token_id", "card token")
 	}
-	if err != nil {
-		return store.CardToken{}, sealedCard{}, err
-	}
+	return rec, err
+}
+
+// openCard opens a card token's sealed card.
+func (s *Service) openCard(ctx context.Context, rec store.CardToken) (sealedCard, error) {
 	plain, err := s.sealer.Open(ctx, rec.Sealed, cardContext(rec.MerchantID, rec.ID))
 	if err != nil {
-		return store.CardToken{}, sealedCard{}, fmt.Errorf("opening card: %w", err)
+		return sealedCard{}, fmt.Errorf("opening card: %w", err)
 	}
 	var c sealedCard
 	err = json.Unmarshal(plain, &c)
 	clear(plain)
 	if err != nil {
-		return store.CardToken{}, sealedCard{}, fmt.Errorf("decoding sealed card: %w", err)
+		return sealedCard{}, fmt.Errorf("decoding sealed card: %w", err)
 	}
-	return rec, c, nil
+	return c, nil
 }
 
 func (c sealedCard) pan() secret.PAN { return secret.NewPAN(c.PAN) }

@@ -67,7 +67,7 @@ func tokenEventData(nt store.NetworkToken) eventData {
 // at most one live network token: asking again returns it, even when the
 // requests race.
 func (s *Service) ProvisionNetworkToken(ctx context.Context, sess Session, cardID string, withCryptogram bool) (Provisioned, error) {
-	cardRec, sealed, err := s.openCard(ctx, sess, cardID)
+	cardRec, err := s.ownedCard(ctx, sess, cardID)
 	if err != nil {
 		return Provisioned{}, err
 	}
@@ -89,7 +89,9 @@ func (s *Service) ProvisionNetworkToken(ctx context.Context, sess Session, cardI
 		return s.withCryptogram(ctx, *existing, false, withCryptogram)
 	}
 
-	rec, err := s.provision(ctx, provider, cardRec, sealed, ntID)
+	// Only now is the card opened: a repeat request for a card that has
+	// its token costs no KMS call.
+	rec, err := s.provision(ctx, provider, cardRec, ntID)
 	if err != nil {
 		if releaseErr := s.store.ReleaseClaim(ctx, cardRec.ID, ntID); releaseErr != nil {
 			err = errors.Join(err, releaseErr)
@@ -150,7 +152,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // provision asks the network for a token and records it. If recording
 // fails, the token is deleted at the network again, so no orphan lives on.
-func (s *Service) provision(ctx context.Context, provider networks.Provider, cardRec store.CardToken, c sealedCard, ntID string) (store.NetworkToken, error) {
+func (s *Service) provision(ctx context.Context, provider networks.Provider,
+	cardRec store.CardToken, ntID string) (store.NetworkToken, error) {
+	c, err := s.openCard(ctx, cardRec)
+	if err != nil {
+		return store.NetworkToken{}, err
+	}
 	tok, err := provider.Provision(ctx, networks.ProvisionRequest{
 		MerchantID: cardRec.MerchantID, CardPAN: c.pan(),
 		CardExpMonth: c.ExpMonth, CardExpYear: c.ExpYear, CardholderName: c.CardholderName,
