@@ -3,7 +3,6 @@ package functions_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 )
 
 // emulatorLinePrefixes start the lines the emulator itself writes around
@@ -133,18 +134,18 @@ func checkNetworkToken(t *testing.T, nt map[string]any, network, status string) 
 	if nt == nil {
 		t.Fatal("no network token in the answer")
 	}
-	wantMatch(t, nt, "networkTokenId", networkTokenPattern)
-	wantField(t, nt, "network", network)
-	wantField(t, nt, "status", status)
-	wantMatch(t, nt, "tokenExpiryMonth", monthPattern)
-	wantMatch(t, nt, "tokenExpiryYear", yearPattern)
+	apitest.WantMatch(t, nt, "networkTokenId", networkTokenPattern)
+	apitest.WantField(t, nt, "network", network)
+	apitest.WantField(t, nt, "status", status)
+	apitest.WantMatch(t, nt, "tokenExpiryMonth", monthPattern)
+	apitest.WantMatch(t, nt, "tokenExpiryYear", yearPattern)
 }
 
 // checkCryptogram checks a cryptogram's type and wire form: 28 Base64
 // characters for 20 bytes.
 func checkCryptogram(t *testing.T, body map[string]any, typ string) {
 	t.Helper()
-	wantField(t, body, "cryptogramType", typ)
+	apitest.WantField(t, body, "cryptogramType", typ)
 	value := str(body, "cryptogram")
 	raw, err := base64.StdEncoding.Strict().DecodeString(value)
 	if len(value) != 28 || err != nil || len(raw) != 20 {
@@ -191,27 +192,6 @@ func wantStatus(t *testing.T, got, want int, body map[string]any) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("status %d, want %d: %v", got, want, body)
-	}
-}
-
-func wantField(t *testing.T, body map[string]any, field, want string) {
-	t.Helper()
-	if got, ok := body[field].(string); !ok || got != want {
-		t.Errorf("%s = %#v, want %q", field, body[field], want)
-	}
-}
-
-func wantNumber(t *testing.T, body map[string]any, field string, want int) {
-	t.Helper()
-	if got, ok := body[field].(float64); !ok || got != float64(want) {
-		t.Errorf("%s = %#v, want %d", field, body[field], want)
-	}
-}
-
-func wantMatch(t *testing.T, body map[string]any, field string, re *regexp.Regexp) {
-	t.Helper()
-	if got, ok := body[field].(string); !ok || !re.MatchString(got) {
-		t.Errorf("%s = %#v, want a match of %s", field, body[field], re)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/envelope"
 	"github.com/atlas-network-tokens/atlas/shared/lambdatest"
 	"github.com/atlas-network-tokens/atlas/shared/networks"
@@ -39,7 +40,7 @@ const notificationTime = "2025-01-21T12:00:00Z"
 func (f *flow) notificationSigned(t *testing.T) {
 	status, card := f.call(t, "tokenize", f.event(t, "tokenize", visaCard, mastercardCard))
 	wantStatus(t, status, http.StatusCreated, card)
-	wantField(t, card, "brand", "mastercard")
+	apitest.WantField(t, card, "brand", "mastercard")
 	status, nt := f.call(t, "provision", f.event(t, "provision", "tok_card_example", str(card, "id")))
 	wantStatus(t, status, http.StatusCreated, nt)
 	checkNetworkToken(t, nt, "mastercard", "active")
@@ -71,7 +72,7 @@ func (f *flow) notificationSigned(t *testing.T) {
 	get := f.event(t, "get", "nt_example", f.mcNetworkTokenID)
 	status, got := f.call(t, "get", get)
 	wantStatus(t, status, http.StatusOK, got)
-	wantField(t, got, "status", "suspended")
+	apitest.WantField(t, got, "status", "suspended")
 }
 
 // notificationSecret derives the sandbox network's signing secret the way
@@ -93,8 +94,8 @@ func (f *flow) webhookEndpoints(t *testing.T) {
 	event := f.event(t, "webhook-endpoints", "sk_example", f.hooksKey)
 	status, body := f.call(t, "webhook-endpoints", event)
 	wantStatus(t, status, http.StatusCreated, body)
-	wantMatch(t, body, "id", endpointIDPattern)
-	wantField(t, body, "url", "https://merchant.example.com/atlas/webhooks")
+	apitest.WantMatch(t, body, "id", endpointIDPattern)
+	apitest.WantField(t, body, "url", "https://merchant.example.com/atlas/webhooks")
 	wantEvents := "[network_token.created network_token.updated network_token.deleted]"
 	if got := fmt.Sprint(body["events"]); got != wantEvents {
 		t.Errorf("events = %s, want %s", got, wantEvents)
@@ -294,7 +295,7 @@ func (f *flow) sweeper(t *testing.T) {
 	}
 	status, body := f.call(t, "delete", f.event(t, "delete", "nt_example", f.mcNetworkTokenID))
 	wantStatus(t, status, http.StatusOK, body)
-	wantField(t, body, "status", "deleted")
+	apitest.WantField(t, body, "status", "deleted")
 
 	entries, err := f.app.Store.PendingOutbox(t.Context(), 100)
 	if err != nil || len(entries) != 1 {

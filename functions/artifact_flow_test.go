@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/lambdatest"
 )
 
@@ -105,9 +106,9 @@ func (f *flow) steps() []step {
 func (f *flow) session(t *testing.T) {
 	status, body := f.call(t, "session", f.event(t, "session"))
 	wantStatus(t, status, http.StatusCreated, body)
-	wantMatch(t, body, "id", sessionIDPattern)
-	wantMatch(t, body, "clientSecret", clientSecretPattern)
-	wantField(t, body, "customerId", customerID)
+	apitest.WantMatch(t, body, "id", sessionIDPattern)
+	apitest.WantMatch(t, body, "clientSecret", clientSecretPattern)
+	apitest.WantField(t, body, "customerId", customerID)
 	f.sessionID, f.secret = str(body, "id"), str(body, "clientSecret")
 	f.secrets = append(f.secrets, f.secret)
 }
@@ -115,11 +116,11 @@ func (f *flow) session(t *testing.T) {
 func (f *flow) tokenize(t *testing.T) {
 	status, body := f.call(t, "tokenize", f.event(t, "tokenize"))
 	wantStatus(t, status, http.StatusCreated, body)
-	wantMatch(t, body, "id", cardTokenIDPattern)
-	wantField(t, body, "brand", "visa")
-	wantField(t, body, "last4", "4242")
-	wantNumber(t, body, "expMonth", 12)
-	wantNumber(t, body, "expYear", 2030)
+	apitest.WantMatch(t, body, "id", cardTokenIDPattern)
+	apitest.WantField(t, body, "brand", "visa")
+	apitest.WantField(t, body, "last4", "4242")
+	apitest.WantNumber(t, body, "expMonth", 12)
+	apitest.WantNumber(t, body, "expYear", 2030)
 	f.cardID = str(body, "id")
 }
 
@@ -144,7 +145,7 @@ func (f *flow) provision(t *testing.T) {
 func (f *flow) provisionAgain(t *testing.T) {
 	status, body := f.call(t, "provision", f.event(t, "provision"))
 	wantStatus(t, status, http.StatusOK, body)
-	wantField(t, body, "networkTokenId", f.ntID)
+	apitest.WantField(t, body, "networkTokenId", f.ntID)
 	checkNetworkToken(t, body, "visa", "active")
 	checkCryptogram(t, body, "TAVV")
 	f.secrets = append(f.secrets, str(body, "cryptogram"))
@@ -170,11 +171,11 @@ func (f *flow) cryptogram(t *testing.T) {
 func (f *flow) authorize(t *testing.T) {
 	status, body := f.call(t, "authorize", f.authorizeEvent(t))
 	wantStatus(t, status, http.StatusCreated, body)
-	wantMatch(t, body, "id", authorizationIDPat)
-	wantField(t, body, "status", "approved")
-	wantField(t, body, "networkTokenId", f.ntID)
-	wantNumber(t, body, "amount", 1999)
-	wantField(t, body, "currency", "EUR")
+	apitest.WantMatch(t, body, "id", authorizationIDPat)
+	apitest.WantField(t, body, "status", "approved")
+	apitest.WantField(t, body, "networkTokenId", f.ntID)
+	apitest.WantNumber(t, body, "amount", 1999)
+	apitest.WantField(t, body, "currency", "EUR")
 	if _, ok := body["declineReason"]; ok {
 		t.Errorf("approved authorization has a declineReason: %v", body)
 	}
@@ -183,8 +184,8 @@ func (f *flow) authorize(t *testing.T) {
 func (f *flow) authorizeSpent(t *testing.T) {
 	status, body := f.call(t, "authorize", f.authorizeEvent(t))
 	wantStatus(t, status, http.StatusCreated, body)
-	wantField(t, body, "status", "declined")
-	wantField(t, body, "declineReason", "cryptogram_already_used")
+	apitest.WantField(t, body, "status", "declined")
+	apitest.WantField(t, body, "declineReason", "cryptogram_already_used")
 }
 
 // authorizeEvent is authorize.json paying with the cryptogram of the
@@ -196,7 +197,7 @@ func (f *flow) authorizeEvent(t *testing.T) []byte {
 func (f *flow) simulateReissue(t *testing.T) {
 	status, body := f.call(t, "simulate", f.event(t, "simulate"))
 	wantStatus(t, status, http.StatusOK, body)
-	wantField(t, body, "event", "card_reissued")
+	apitest.WantField(t, body, "event", "card_reissued")
 	n, _ := body["notification"].(map[string]any)
 	if n == nil || n["status"] != float64(http.StatusOK) {
 		t.Errorf("notification = %v, want status 200", body["notification"])
@@ -214,24 +215,24 @@ func (f *flow) simulateReissue(t *testing.T) {
 func (f *flow) suspend(t *testing.T) {
 	status, body := f.call(t, "suspend", f.event(t, "suspend"))
 	wantStatus(t, status, http.StatusOK, body)
-	wantField(t, body, "networkTokenId", f.ntID)
-	wantField(t, body, "status", "suspended")
+	apitest.WantField(t, body, "networkTokenId", f.ntID)
+	apitest.WantField(t, body, "status", "suspended")
 }
 
 func (f *flow) resume(t *testing.T) {
 	status, body := f.call(t, "resume", f.event(t, "resume"))
 	wantStatus(t, status, http.StatusOK, body)
-	wantField(t, body, "networkTokenId", f.ntID)
-	wantField(t, body, "status", "active")
+	apitest.WantField(t, body, "networkTokenId", f.ntID)
+	apitest.WantField(t, body, "status", "active")
 }
 
 func (f *flow) get(t *testing.T) {
 	status, body := f.call(t, "get", f.event(t, "get"))
 	wantStatus(t, status, http.StatusOK, body)
 	checkNetworkToken(t, body, "visa", "active")
-	wantField(t, body, "networkTokenId", f.ntID)
-	wantField(t, body, "tokenExpiryMonth", strings.Split(f.newExpiry, "/")[0])
-	wantField(t, body, "tokenExpiryYear", strings.Split(f.newExpiry, "/")[1])
+	apitest.WantField(t, body, "networkTokenId", f.ntID)
+	apitest.WantField(t, body, "tokenExpiryMonth", strings.Split(f.newExpiry, "/")[0])
+	apitest.WantField(t, body, "tokenExpiryYear", strings.Split(f.newExpiry, "/")[1])
 	noCryptogram(t, body)
 }
 
@@ -243,9 +244,9 @@ func (f *flow) delete(t *testing.T) {
 
 	status, again := f.call(t, "delete", f.event(t, "delete"))
 	wantStatus(t, status, http.StatusOK, again)
-	wantField(t, again, "networkTokenId", f.ntID)
-	wantField(t, again, "status", "deleted")
-	wantField(t, again, "updatedAt", str(first, "updatedAt"))
+	apitest.WantField(t, again, "networkTokenId", f.ntID)
+	apitest.WantField(t, again, "status", "deleted")
+	apitest.WantField(t, again, "updatedAt", str(first, "updatedAt"))
 }
 
 func (f *flow) cryptogramAfterDelete(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/app"
 	"github.com/atlas-network-tokens/atlas/shared/awsfault"
 	"github.com/atlas-network-tokens/atlas/shared/envelope"
@@ -86,7 +87,7 @@ func newAWSEnv(t *testing.T) *awsEnv {
 	t.Cleanup(func() { // before local KMS stops, which waits for open connections
 		e.kmsFaults.CloseIdleConnections()
 	})
-	e.h = &harness{t: t, logs: &syncBuffer{}, events: &syncBuffer{},
+	e.h = &harness{t: t, logs: &apitest.Buffer{}, events: &apitest.Buffer{},
 		now: time.Now().UTC().Truncate(time.Second)}
 	e.h.app = e.newApp()
 	e.h.key = e.h.merchantKey(merchantID)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/publish"
 )
 
@@ -63,13 +64,13 @@ func TestEvents(t *testing.T) {
 		if err := unmarshalData(ev, &data); err != nil {
 			t.Fatalf("event %d data: %v", i, err)
 		}
-		wantField(t, data, "networkTokenId", ntID)
-		wantField(t, data, "network", "visa")
-		wantField(t, data, "status", w.status)
+		apitest.WantField(t, data, "networkTokenId", ntID)
+		apitest.WantField(t, data, "network", "visa")
+		apitest.WantField(t, data, "status", w.status)
 		if w.typ == publish.NetworkTokenCreated {
-			wantField(t, data, "cardTokenId", cardID)
-			wantField(t, data, "cardLast4", "1111")
-			wantField(t, data, "tokenLast4", str(nt, "tokenLast4"))
+			apitest.WantField(t, data, "cardTokenId", cardID)
+			apitest.WantField(t, data, "cardLast4", "1111")
+			apitest.WantField(t, data, "tokenLast4", str(nt, "tokenLast4"))
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/card"
 	"github.com/atlas-network-tokens/atlas/shared/networks"
 )
@@ -66,10 +67,10 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	st, sess := h.call(hs.CreateSession(), "POST", pathSessions, "Bearer "+h.key, "", nil,
 		`{"customer_id":"cus_flow"}`)
 	wantStatus(t, "create session", st, http.StatusCreated, sess)
-	wantMatch(t, sess, "id", sessionIDPattern)
-	wantMatch(t, sess, "clientSecret", clientSecretPattern)
-	wantField(t, sess, "customerId", "cus_flow")
-	wantField(t, sess, "expiresAt", now.Add(24*time.Hour).Format(time.RFC3339))
+	apitest.WantMatch(t, sess, "id", sessionIDPattern)
+	apitest.WantMatch(t, sess, "clientSecret", clientSecretPattern)
+	apitest.WantField(t, sess, "customerId", "cus_flow")
+	apitest.WantField(t, sess, "expiresAt", now.Add(24*time.Hour).Format(time.RFC3339))
 	wantKeys(t, sess, "id", "clientSecret", "customerId", "expiresAt")
 	s := session{id: str(sess, "id"), auth: "Bearer " + str(sess, "clientSecret")}
 
@@ -78,11 +79,11 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	st, ct := h.call(hs.CreateCardToken(), "POST", pathTokens, s.auth, "", nil,
 		cardBody(s.id, tc.Number, 7, year))
 	wantStatus(t, "tokenize", st, http.StatusCreated, ct)
-	wantMatch(t, ct, "id", cardTokenIDPattern)
-	wantField(t, ct, "brand", string(tc.Brand))
-	wantField(t, ct, "last4", tc.Number[len(tc.Number)-4:])
-	wantNumber(t, ct, "expMonth", 7)
-	wantNumber(t, ct, "expYear", year)
+	apitest.WantMatch(t, ct, "id", cardTokenIDPattern)
+	apitest.WantField(t, ct, "brand", string(tc.Brand))
+	apitest.WantField(t, ct, "last4", tc.Number[len(tc.Number)-4:])
+	apitest.WantNumber(t, ct, "expMonth", 7)
+	apitest.WantNumber(t, ct, "expYear", year)
 	wantKeys(t, ct, "id", "brand", "last4", "expMonth", "expYear")
 	cardID := str(ct, "id")
 
@@ -96,14 +97,14 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	// The same card again: the live token, nothing provisioned.
 	st, again := h.provision(s, cardID, false)
 	wantStatus(t, "provision again", st, http.StatusOK, again)
-	wantField(t, again, "networkTokenId", ntID)
+	apitest.WantField(t, again, "networkTokenId", ntID)
 	noCryptogram(t, again)
 	for _, f := range []string{"tokenLast4", "paymentAccountReference", "tokenExpiryMonth", "createdAt"} {
-		wantField(t, again, f, str(nt, f))
+		apitest.WantField(t, again, f, str(nt, f))
 	}
 	st, withCg := h.provision(s, cardID, true)
 	wantStatus(t, "provision again with cryptogram", st, http.StatusOK, withCg)
-	wantField(t, withCg, "networkTokenId", ntID)
+	apitest.WantField(t, withCg, "networkTokenId", ntID)
 	checkCryptogram(t, withCg, facts.cryptogramType, facts.eci, facts.formatByte)
 
 	// POST /network-tokens/{id}/cryptogram, twice: new values each time.
@@ -130,7 +131,7 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	st, del := h.delete(s, ntID)
 	wantStatus(t, "delete", st, http.StatusOK, del)
 	checkNetworkToken(t, del, tc, facts.network, "deleted", now)
-	wantField(t, del, "updatedAt", now.Add(time.Minute).Format(time.RFC3339))
+	apitest.WantField(t, del, "updatedAt", now.Add(time.Minute).Format(time.RFC3339))
 	noCryptogram(t, del)
 	h.advance(time.Minute)
 	st, del2 := h.delete(s, ntID)
@@ -145,7 +146,7 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	}
 	st, gone := h.get(s, ntID)
 	wantStatus(t, "get after delete", st, http.StatusOK, gone)
-	wantField(t, gone, "status", "deleted")
+	apitest.WantField(t, gone, "status", "deleted")
 	noCryptogram(t, gone)
 
 	// A deleted token frees the card for a new one.
@@ -154,33 +155,33 @@ func runFlow(t *testing.T, h *harness, tc networks.TestCard) {
 	if id := str(fresh, "networkTokenId"); id == ntID {
 		t.Errorf("provisioning after delete returned the deleted token %s", id)
 	}
-	wantField(t, fresh, "status", "active")
+	apitest.WantField(t, fresh, "status", "active")
 }
 
 func checkNetworkToken(t *testing.T, nt map[string]any, tc networks.TestCard,
 	network, status string, created time.Time) {
 	t.Helper()
-	wantMatch(t, nt, "networkTokenId", networkTokenIDPattern)
-	wantField(t, nt, "network", network)
-	wantField(t, nt, "status", status)
-	wantMatch(t, nt, "tokenExpiryMonth", twoDigits)
-	wantMatch(t, nt, "tokenExpiryYear", fourDigits)
+	apitest.WantMatch(t, nt, "networkTokenId", networkTokenIDPattern)
+	apitest.WantField(t, nt, "network", network)
+	apitest.WantField(t, nt, "status", status)
+	apitest.WantMatch(t, nt, "tokenExpiryMonth", twoDigits)
+	apitest.WantMatch(t, nt, "tokenExpiryYear", fourDigits)
 	month, _ := strconv.Atoi(str(nt, "tokenExpiryMonth"))
 	year, _ := strconv.Atoi(str(nt, "tokenExpiryYear"))
 	if year*12+month < created.Year()*12+int(created.Month()) {
 		t.Errorf("token expiry %02d/%d is already past", month, year)
 	}
-	wantMatch(t, nt, "tokenLast4", fourDigits)
-	wantField(t, nt, "cardLast4", tc.Number[len(tc.Number)-4:])
-	wantMatch(t, nt, "paymentAccountReference", parPattern)
-	wantField(t, nt, "createdAt", created.Format(time.RFC3339))
+	apitest.WantMatch(t, nt, "tokenLast4", fourDigits)
+	apitest.WantField(t, nt, "cardLast4", tc.Number[len(tc.Number)-4:])
+	apitest.WantMatch(t, nt, "paymentAccountReference", parPattern)
+	apitest.WantField(t, nt, "createdAt", created.Format(time.RFC3339))
 }
 
 // checkCryptogram checks the cryptogram fields of a provisioning answer.
 func checkCryptogram(t *testing.T, body map[string]any, typ, eci string, format byte) {
 	t.Helper()
-	wantField(t, body, "cryptogramType", typ)
-	wantField(t, body, "eci", eci)
+	apitest.WantField(t, body, "cryptogramType", typ)
+	apitest.WantField(t, body, "eci", eci)
 	checkCryptogramValue(t, str(body, "cryptogram"), format)
 }
 
@@ -188,7 +189,7 @@ func checkCryptogram(t *testing.T, body map[string]any, typ, eci string, format 
 func checkCryptogramBody(t *testing.T, body map[string]any, typ, eci string, format byte, now time.Time) {
 	t.Helper()
 	checkCryptogram(t, body, typ, eci, format)
-	wantField(t, body, "expiresAt", now.Add(10*time.Minute).Format(time.RFC3339))
+	apitest.WantField(t, body, "expiresAt", now.Add(10*time.Minute).Format(time.RFC3339))
 	wantKeys(t, body, "cryptogram", "cryptogramType", "eci", "expiresAt")
 }
 
@@ -223,27 +224,6 @@ func wantStatus(t *testing.T, what string, got, want int, body map[string]any) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("%s: status %d, want %d: %v", what, got, want, body)
-	}
-}
-
-func wantField(t *testing.T, body map[string]any, field, want string) {
-	t.Helper()
-	if got, ok := body[field].(string); !ok || got != want {
-		t.Errorf("%s = %#v, want %q", field, body[field], want)
-	}
-}
-
-func wantNumber(t *testing.T, body map[string]any, field string, want int) {
-	t.Helper()
-	if got, ok := body[field].(float64); !ok || got != float64(want) {
-		t.Errorf("%s = %#v, want %d", field, body[field], want)
-	}
-}
-
-func wantMatch(t *testing.T, body map[string]any, field string, re *regexp.Regexp) {
-	t.Helper()
-	if got, ok := body[field].(string); !ok || !re.MatchString(got) {
-		t.Errorf("%s = %#v, want a match of %s", field, body[field], re)
 	}
 }
 

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/app"
 	"github.com/atlas-network-tokens/atlas/shared/devstack"
 	"github.com/atlas-network-tokens/atlas/shared/httpapi"
@@ -30,28 +30,11 @@ type harness struct {
 	t      testing.TB
 	app    *app.App
 	stack  *devstack.Stack
-	logs   *syncBuffer
-	events *syncBuffer
+	logs   *apitest.Buffer
+	events *apitest.Buffer
 	key    string
 	now    time.Time
 	mu     sync.Mutex
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // merchantID is the merchant whose secret key is h.key.
@@ -81,7 +64,7 @@ func newHarness(t testing.TB) *harness {
 	})
 
 	h := &harness{
-		t: t, stack: stack, logs: &syncBuffer{}, events: &syncBuffer{},
+		t: t, stack: stack, logs: &apitest.Buffer{}, events: &apitest.Buffer{},
 		now: time.Now().UTC().Truncate(time.Second),
 	}
 	pub, err := publish.NewJSONLines(h.events)

@@ -3,6 +3,8 @@ package app_test
 import (
 	"net/http"
 	"testing"
+
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 )
 
 // TestScope: a token belongs to the merchant and customer of the session
@@ -54,10 +56,10 @@ func TestScope(t *testing.T) {
 	sibling := h.newSession(h.key, "cus_a")
 	st, got := h.get(sibling, ntID)
 	wantStatus(t, "GET from a sibling session", st, http.StatusOK, got)
-	wantField(t, got, "status", "active")
+	apitest.WantField(t, got, "status", "active")
 	st, again := h.provision(sibling, cardID, false)
 	wantStatus(t, "provision from a sibling session", st, http.StatusOK, again)
-	wantField(t, again, "networkTokenId", ntID)
+	apitest.WantField(t, again, "networkTokenId", ntID)
 
 	evs := h.sweep()
 	if len(evs) != 1 || evs[0].Type != "network_token.created" {

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/app"
 	"github.com/atlas-network-tokens/atlas/shared/devstack"
 	"github.com/atlas-network-tokens/atlas/shared/httpapi"
@@ -36,30 +36,13 @@ var (
 	secretPattern     = regexp.MustCompile(`^whsec_[0-9a-f]{64}$`)
 )
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // webhookApp is the App on the dev stack; local says whether it delivers
 // in process (and so takes loopback URLs in the sandbox).
 type webhookApp struct {
 	t     *testing.T
 	app   *app.App
 	stack *devstack.Stack
-	logs  *lockedBuffer
+	logs  *apitest.Buffer
 }
 
 func newWebhookApp(t *testing.T, stage string, local bool) *webhookApp {
@@ -74,7 +57,7 @@ func newWebhookApp(t *testing.T, stage string, local bool) *webhookApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &webhookApp{t: t, stack: stack, logs: &lockedBuffer{}}
+	w := &webhookApp{t: t, stack: stack, logs: &apitest.Buffer{}}
 	opts := app.Options{}
 	if local {
 		opts.LocalWebhooks = &webhook.DispatcherConfig{BaseDelay: time.Millisecond}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 )
 
 // invokePath is where the emulator takes invocations, as Lambda's Invoke API.
@@ -30,7 +32,7 @@ const readyTimeout = 15 * time.Second
 type Emulator struct {
 	url    string
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *apitest.Buffer
 	exited chan struct{} // closed once the process has been waited for
 
 	invoke   sync.Mutex
@@ -72,7 +74,7 @@ func Start(ctx context.Context, bootstrap string, env []string) (*Emulator, erro
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = withDefaults(env, "PATH=/usr/local/bin:/usr/bin:/bin", "AWS_LAMBDA_FUNCTION_TIMEOUT=30")
-	output := &lockedBuffer{}
+	output := &apitest.Buffer{}
 	cmd.Stdout, cmd.Stderr = output, output
 	cmd.WaitDelay = time.Second // a runtime left holding the output pipe must not block Wait
 	ownProcessGroup(cmd)
@@ -248,22 +250,4 @@ func hasKey(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// lockedBuffer collects the process's output while tests read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/atlas-network-tokens/atlas/shared/apitest"
 	"github.com/atlas-network-tokens/atlas/shared/app"
 	"github.com/atlas-network-tokens/atlas/shared/devstack"
 	"github.com/atlas-network-tokens/atlas/shared/httpapi"
@@ -31,24 +31,7 @@ type service struct {
 	app   *app.App
 	stack *devstack.Stack
 	key   string // the merchant's secret key
-	logs  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs  *apitest.Buffer
 }
 
 func newService(t *testing.T, extra ...webhook.Target) *service {
@@ -62,7 +45,7 @@ func newService(t *testing.T, extra ...webhook.Target) *service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &service{t: t, stack: stack, logs: &lockedBuffer{},
+	s := &service{t: t, stack: stack, logs: &apitest.Buffer{},
 		key: "sk_test_" + strings.Repeat("cd", 24)}
 	cfg := app.Config{Table: stack.Table, KeyID: stack.KeyID, EventBus: "unused",
 		Stage: app.StageSandbox}
