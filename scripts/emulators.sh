@@ -30,16 +30,15 @@ moto_log="${MOTO_LOG:-}"
 own_log=0
 keep_log=1
 
+# moto runs behind scripts/moto_serialized.py, which gives its backend one
+# request at a time: moto's DynamoDB is not atomic under concurrent writes,
+# and real DynamoDB is (see that file).
 find_moto() {
-	if command -v moto_server >/dev/null 2>&1; then
-		moto_cmd=(moto_server)
-	elif python3 -c 'import moto.server' >/dev/null 2>&1; then
-		moto_cmd=(python3 -m moto.server)
-	else
+	if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
 		echo "emulators: moto not found; installing moto[server] with pip" >&2
 		python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' </dev/null >&2
-		moto_cmd=(python3 -m moto.server)
 	fi
+	moto_cmd=(python3 "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/moto_serialized.py")
 }
 
 # free_port prints a TCP port nothing listens on at 127.0.0.1 right now.
