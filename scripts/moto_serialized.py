@@ -29,7 +29,13 @@ def serialized(app):
         with lock:
             # Read the whole response inside the lock: the backend's work
             # may happen while the body is produced.
-            return list(app(environ, start_response))
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        return [body]
 
     return handle
 

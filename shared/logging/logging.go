@@ -52,12 +52,12 @@ func Scrub(s string) string {
 	return panShaped.ReplaceAllString(s, masked)
 }
 
-// scrubLog masks what could be a card number in a log line: a 12 to 19
+// ScrubLogText masks what could be a card number in a log line: a 12 to 19
 // digit run that stands alone, or one that passes the Luhn check wherever it
 // is. A digit run inside a random hex id (evt_…, nt_…) that fails Luhn is
 // left alone, so ids stay readable; one in ten such runs passes Luhn by
 // chance and is masked all the same, which costs only readability.
-func scrubLog(s string) string {
+func ScrubLogText(s string) string {
 	spans := panShaped.FindAllStringIndex(s, -1)
 	if spans == nil {
 		return s
@@ -98,7 +98,7 @@ type scrubber struct{ next slog.Handler }
 func (h scrubber) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
 func (h scrubber) Handle(ctx context.Context, r slog.Record) error {
-	clean := slog.NewRecord(r.Time, r.Level, scrubLog(r.Message), r.PC)
+	clean := slog.NewRecord(r.Time, r.Level, ScrubLogText(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		clean.AddAttrs(scrubAttr(a))
 		return true
@@ -130,7 +130,7 @@ func scrubAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, scrubLog(v.String()))
+		return slog.String(a.Key, ScrubLogText(v.String()))
 	case slog.KindGroup:
 		group := v.Group()
 		clean := make([]any, len(group))
@@ -140,9 +140,9 @@ func scrubAttr(a slog.Attr) slog.Attr {
 		return slog.Group(a.Key, clean...)
 	case slog.KindAny:
 		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, scrubLog(err.Error()))
+			return slog.String(a.Key, ScrubLogText(err.Error()))
 		}
-		return slog.String(a.Key, scrubLog(v.String()))
+		return slog.String(a.Key, ScrubLogText(v.String()))
 	default:
 		return slog.Attr{Key: a.Key, Value: v}
 	}

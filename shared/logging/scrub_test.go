@@ -20,8 +20,8 @@ func TestLogScrubKeepsIdsAndCatchesEmbeddedPANs(t *testing.T) {
 		{"pan=4111 1111 1111 1111.", "pan=[REDACTED_PAN]."},
 	}
 	for _, tt := range tests {
-		if got := scrubLog(tt.in); got != tt.want {
-			t.Errorf("scrubLog(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := ScrubLogText(tt.in); got != tt.want {
+			t.Errorf("ScrubLogText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -124,7 +124,7 @@ func checkLogs(t *testing.T, logs, eventID, endpointID, signing string) {
 	t.Helper()
 	// The log scrubber masks any 12+ digit run, which a hex event id can
 	// hold; look for the id as the scrubber leaves it.
-	for _, want := range []string{logging.Scrub(eventID), endpointID, `"attempt":`} {
+	for _, want := range []string{logging.ScrubLogText(eventID), endpointID, `"attempt":`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}
