@@ -129,6 +129,8 @@ func contractClaim(t *testing.T, f fixture) {
 	ctx := context.Background()
 	card := id("tok_card_")
 	must(t, "claim A", f.st.ClaimCard(ctx, card, "nt_a", 30*time.Second))
+	// A's put, retried by the SDK after a lost answer, finds its own claim.
+	must(t, "claim A again", f.st.ClaimCard(ctx, card, "nt_a", 30*time.Second))
 	wantKind(t, "claim B while A holds", f.st.ClaimCard(ctx, card, "nt_b", 30*time.Second),
 		fault.ErrConflict)
 
@@ -286,15 +288,17 @@ func contractCryptogram(t *testing.T, f fixture) {
 	const racers = 10
 	results := make([]error, racers)
 	var wg sync.WaitGroup
+	authIDs := make([]string, racers)
 	for i := range racers {
-		wg.Go(func() { results[i] = f.st.UseCryptogram(ctx, nt, 1, id("auth_")) })
+		authIDs[i] = id("auth_")
+		wg.Go(func() { results[i] = f.st.UseCryptogram(ctx, nt, 1, authIDs[i]) })
 	}
 	wg.Wait()
-	wins := 0
-	for _, err := range results {
+	wins, winner := 0, ""
+	for i, err := range results {
 		switch {
 		case err == nil:
-			wins++
+			wins, winner = wins+1, authIDs[i]
 		case !errors.Is(err, store.ErrCryptogramUsed):
 			t.Errorf("a losing use: %v, want ErrCryptogramUsed", err)
 		}
@@ -302,6 +306,8 @@ func contractCryptogram(t *testing.T, f fixture) {
 	if wins != 1 {
 		t.Fatalf("%d uses won, want 1", wins)
 	}
+	// The winner's update, retried by the SDK after a lost answer, still wins.
+	must(t, "the winner again", f.st.UseCryptogram(ctx, nt, 1, winner))
 	wantKind(t, "use again", f.st.UseCryptogram(ctx, nt, 1, "auth_x"), store.ErrCryptogramUsed)
 	wantKind(t, "never issued", f.st.UseCryptogram(ctx, nt, 9, "auth_x"),
 		store.ErrCryptogramExpired)

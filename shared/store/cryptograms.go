@@ -78,6 +78,9 @@ func (s *Store) UseCryptogram(ctx context.Context, ntID string, atc uint32, used
 		}
 		return getErr
 	}
+	if rec.Used && rec.UsedBy == usedBy {
+		return nil // our own update, retried by the SDK after its answer was lost
+	}
 	if rec.Used {
 		return ErrCryptogramUsed
 	}

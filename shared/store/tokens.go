@@ -135,7 +135,15 @@ func (s *Store) ClaimCard(ctx context.Context, cardID, ntID string, lease time.D
 			":now":      &types.AttributeValueMemberN{Value: s.nowEpoch()},
 		},
 	})
-	return conditional(err, "claiming card")
+	err = conditional(err, "claiming card")
+	if errors.Is(err, fault.ErrConflict) {
+		// A put the SDK retried after its answer was lost finds its own claim.
+		if cur, getErr := s.CardLink(ctx, cardID); getErr == nil &&
+			cur.State == LinkClaimed && cur.NetworkTokenID == ntID {
+			return nil
+		}
+	}
+	return err
 }
 
 // CardLink returns the link of a card, or fault.ErrNotFound.
